@@ -1,0 +1,20 @@
+/**
+ * Anvil's ACME (RFC 8555) protocol core: directory, nonces, signed requests, accounts,
+ * orders, authorizations, challenges and certificates.
+ */
+module dev.anvil.acme {
+    requires transitive okhttp3;
+    requires com.fasterxml.jackson.annotation;
+    requires com.fasterxml.jackson.databind;
+    requires com.fasterxml.jackson.datatype.jsr310;
+    requires com.nimbusds.jose.jwt;
+    requires org.bouncycastle.provider;
+    requires org.bouncycastle.pkix;
+    requires org.slf4j;
+
+    exports dev.anvil.acme;
+    exports dev.anvil.acme.crypto;
+
+    // Jackson binds the protocol records reflectively.
+    opens dev.anvil.acme to com.fasterxml.jackson.databind;
+}
