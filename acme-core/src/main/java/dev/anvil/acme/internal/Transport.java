@@ -7,7 +7,9 @@ import dev.anvil.acme.AcmeUserActionRequiredException;
 import dev.anvil.acme.Problem;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -64,8 +66,9 @@ public final class Transport {
         return execute(request(url).head().build());
     }
 
+    /** POSTs a JWS; the body is bytes so the Content-Type stays exactly application/jose+json (no charset). */
     public HttpResponse post(String url, String joseJson, String accept) {
-        return execute(request(url).header("Accept", accept).post(RequestBody.create(joseJson, JOSE_JSON)).build());
+        return execute(request(url).header("Accept", accept).post(RequestBody.create(joseJson.getBytes(StandardCharsets.UTF_8), JOSE_JSON)).build());
     }
 
     /** Rejects a URL that is not absolute HTTPS (or HTTP when allowed). */
@@ -201,7 +204,7 @@ public final class Transport {
         if (v.chars().allMatch(Character::isDigit)) {
             try {
                 return clock.instant().plus(Duration.ofSeconds(Long.parseLong(v)));
-            } catch (NumberFormatException | ArithmeticException e) {
+            } catch (NumberFormatException | ArithmeticException | DateTimeException e) {
                 return null;
             }
         }
