@@ -14,7 +14,12 @@ module dev.anvil.acme {
 
     exports dev.anvil.acme;
     exports dev.anvil.acme.crypto;
+    exports dev.anvil.acme.issuance;
+    exports dev.anvil.acme.retry;
+    exports dev.anvil.acme.solver;
+    exports dev.anvil.acme.store;
 
     // Jackson binds the protocol records reflectively.
     opens dev.anvil.acme to com.fasterxml.jackson.databind;
+    opens dev.anvil.acme.issuance to com.fasterxml.jackson.databind;
 }

@@ -5,6 +5,7 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Locale;
 import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -57,6 +58,11 @@ public record CertificateChain(String url, String pem, List<X509Certificate> cer
     static String commonName(X500Principal principal) {
         X500Name name = X500Name.getInstance(principal.getEncoded());
         RDN[] cn = name.getRDNs(BCStyle.CN);
-        return cn.length == 0 ? principal.getName() : IETFUtils.valueToString(cn[0].getFirst().getValue());
+        if (cn.length == 0) {
+            return principal.getName();
+        }
+        // The plain value: valueToString would escape ',', '+', '"'... as in a DN string.
+        return cn[0].getFirst().getValue() instanceof ASN1String s ? s.getString()
+                : IETFUtils.valueToString(cn[0].getFirst().getValue());
     }
 }

@@ -73,7 +73,8 @@ public record Identifier(String type, String value) {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid domain name '" + printable(name) + "': " + e.getMessage(), e);
         }
-        if (ascii.isEmpty() || ascii.length() > 253) {
+        // The "*." of a wildcard is a label too: it counts towards the 253-character limit.
+        if (ascii.isEmpty() || ascii.length() + (wildcard ? 2 : 0) > 253) {
             throw new IllegalArgumentException("invalid domain name '" + printable(name) + "': length must be 1 to 253");
         }
         String[] labels = ascii.split("\\.", -1);
@@ -85,6 +86,11 @@ public record Identifier(String type, String value) {
                 throw new IllegalArgumentException("invalid domain name '" + printable(name)
                         + "': label '" + label + "' must be 1 to 63 letters, digits or inner hyphens");
             }
+        }
+        // RFC 3696 section 2: a top-level label is never all-numeric; "1.2.3.4" is an IP, not a name.
+        if (labels[labels.length - 1].chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new IllegalArgumentException("invalid domain name '" + printable(name)
+                    + "': the last label is all-numeric (use an IP identifier for IP addresses)");
         }
         return wildcard ? "*." + ascii : ascii;
     }

@@ -1,5 +1,6 @@
 package dev.anvil.acme.crypto;
 
+import com.nimbusds.jose.jwk.Curve;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -55,6 +56,12 @@ public final class KeyPairs {
                 return new KeyPair(pub, key);
             }
             if (key instanceof ECPrivateKey ec) {
+                // The curve is chosen by field size below: make sure it is really a NIST curve.
+                Curve named = Curve.forECParameterSpec(ec.getParams());
+                if (!Curve.P_256.equals(named) && !Curve.P_384.equals(named)
+                        && !Curve.P_521.equals(named)) {
+                    throw new IllegalArgumentException("unsupported EC curve " + named + " (use P-256, P-384 or P-521)");
+                }
                 int bits = ec.getParams().getCurve().getField().getFieldSize();
                 X9ECParameters curve = ECNamedCurveTable.getByName(bits == 256 ? "P-256" : bits == 384 ? "P-384" : "P-521");
                 ECPoint q = curve.getG().multiply(ec.getS()).normalize();
@@ -73,13 +80,16 @@ public final class KeyPairs {
     public static KeyType typeOf(PublicKey key) {
         if (key instanceof ECPublicKey ec) {
             int bits = ec.getParams().getCurve().getField().getFieldSize();
-            if (bits == 256) {
+            // Compare the whole curve, not just its size: secp256k1 is 256 bits too.
+            Curve named = Curve.forECParameterSpec(ec.getParams());
+            if (Curve.P_256.equals(named)) {
                 return KeyType.EC_P256;
             }
-            if (bits == 384) {
+            if (Curve.P_384.equals(named)) {
                 return KeyType.EC_P384;
             }
-            throw new IllegalArgumentException("unsupported EC key size " + bits + " (use P-256 or P-384)");
+            throw new IllegalArgumentException("unsupported EC curve " + (named == null ? bits + "-bit" : named)
+                    + " (use P-256 or P-384)");
         }
         if (key instanceof RSAPublicKey rsa) {
             int bits = rsa.getModulus().bitLength();

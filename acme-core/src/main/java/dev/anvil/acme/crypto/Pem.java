@@ -54,7 +54,9 @@ public final class Pem {
             Object o = parser.readObject();
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             if (o instanceof PEMKeyPair kp) {
-                return converter.getKeyPair(kp);
+                // RFC 5915: the public key in an "EC PRIVATE KEY" is optional; derive it when absent.
+                return kp.getPublicKeyInfo() == null ? KeyPairs.fromPrivate(converter.getPrivateKey(kp.getPrivateKeyInfo()))
+                        : converter.getKeyPair(kp);
             }
             if (o instanceof PrivateKeyInfo info) {
                 return KeyPairs.fromPrivate(converter.getPrivateKey(info));
