@@ -1,5 +1,6 @@
 package dev.anvil.acme;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.net.IDN;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -53,6 +54,8 @@ public record Identifier(String type, String value) {
         return IPAddress.isValid(t) || (t.startsWith("[") && t.endsWith("]")) ? ip(t) : dns(t);
     }
 
+    /** Not part of the JSON: an identifier object on the wire is only {@code type} and {@code value}. */
+    @JsonIgnore
     public boolean isWildcard() {
         return DNS.equals(type) && value.startsWith("*.");
     }

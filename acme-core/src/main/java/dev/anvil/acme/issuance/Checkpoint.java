@@ -29,8 +29,8 @@ public record Checkpoint(String id, List<Identifier> identifiers, String ca, Str
     }
 
     Checkpoint withOrder(String newOrderUrl, Instant now) {
-        return new Checkpoint(id, identifiers, ca, directoryUrl, accountUrl, newOrderUrl, certificateKeyPem, csr,
-                IssuanceState.ORDERED, orders + 1, createdAt, now);
+        return new Checkpoint(id, identifiers, ca, directoryUrl, accountUrl, newOrderUrl, certificateKeyPem, null,
+                state, orders + 1, createdAt, now);
     }
 
     Checkpoint withCsr(String newCsr, Instant now) {

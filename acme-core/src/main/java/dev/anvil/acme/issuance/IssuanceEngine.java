@@ -297,7 +297,7 @@ public final class IssuanceEngine {
         for (String contact : ca.contacts()) {
             newAccount = newAccount.withContact(contact);
         }
-        if (ca.eab() != null && (client.fetchDirectory().meta().externalAccountRequired() || true)) {
+        if (ca.eab() != null) {
             ExternalAccountBinding eab = retry(run, ca, "EAB credentials", () -> ca.eab().fetch(http), deadline);
             newAccount = newAccount.withExternalAccountBinding(eab);
         }
