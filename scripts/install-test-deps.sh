@@ -3,7 +3,9 @@
 # a JDK 17+ and the real servers the integration tests run against.
 set -euo pipefail
 
-packages=(pebble)
+# pebble brings pebble-challtestsrv; bind9 and pdns-* are real DNS servers for the dns-01 tests;
+# nginx serves the webroot in the http-01 tests.
+packages=(pebble bind9 bind9-utils pdns-server pdns-backend-sqlite3 sqlite3 nginx-light)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)
 command -v curl >/dev/null 2>&1 || command -v wget >/dev/null 2>&1 || packages+=(curl)
 command -v unzip >/dev/null 2>&1 || packages+=(unzip)

@@ -223,7 +223,7 @@ public final class IssuanceEngine {
                             : min(clock.instant().plus(deadlines.finalization()), run.totalDeadline);
                     return download(run, ca, account, order, certificateKey, finalDeadline);
                 }
-                case INVALID -> throw invalid(run, ca, account, order);
+                case INVALID -> throw invalid(ca, account, order, List.of());
                 default -> throw new AcmeProtocolException("order " + order.url() + " has status " + order.status()
                         + ", which RFC 8555 does not allow here");
             }
@@ -343,7 +343,11 @@ public final class IssuanceEngine {
                             () -> account.respond(p.context.challenge()), deadline);
                 }
             }
-            return poll(run, ca, account, order, Status.PENDING, Cause.PENDING, deadline);
+            Order polled = poll(run, ca, account, order, Status.PENDING, Cause.PENDING, deadline);
+            if (polled.status() == Status.INVALID) {
+                throw invalid(ca, account, polled, presented);
+            }
+            return polled;
         } finally {
             for (Presented p : presented) {
                 try {
@@ -428,8 +432,11 @@ public final class IssuanceEngine {
         }
     }
 
-    private AcmeValidationException invalid(Run run, CertificateAuthority ca, AccountSession account, Order order) {
+    /** The validation error: every failed challenge's problem with its identifier, plus the solvers' diagnoses. */
+    private static AcmeValidationException invalid(CertificateAuthority ca, AccountSession account, Order order,
+                                                   List<Presented> presented) {
         List<Problem> problems = new ArrayList<>();
+        List<String> diagnoses = new ArrayList<>();
         if (order.error() != null) {
             problems.add(order.error());
         }
@@ -437,17 +444,28 @@ public final class IssuanceEngine {
             try {
                 Authorization a = account.fetchAuthorization(url);
                 for (Challenge c : a.challenges()) {
-                    if (c.error() != null) {
-                        Problem p = c.error();
-                        problems.add(p.identifier() != null ? p : new Problem(p.type(), p.title(), p.detail(), p.status(),
-                                p.instance(), a.identifier(), p.subproblems()));
+                    if (c.error() == null) {
+                        continue;
+                    }
+                    Problem p = c.error().identifier() != null ? c.error() : new Problem(c.error().type(),
+                            c.error().title(), c.error().detail(), c.error().status(), c.error().instance(),
+                            a.identifier(), c.error().subproblems());
+                    problems.add(p);
+                    for (Presented s : presented) {
+                        if (s.context.challenge().url().equals(c.url())) {
+                            String d = s.solver.diagnose(s.context, p);
+                            if (d != null && !d.isBlank()) {
+                                diagnoses.add(d);
+                            }
+                        }
                     }
                 }
             } catch (AcmeException e) {
                 LOG.debug("could not fetch authorization {} for the error report: {}", url, e.getMessage());
             }
         }
-        return new AcmeValidationException("order " + order.url() + " at CA " + ca.name() + " is invalid", problems);
+        return new AcmeValidationException("order " + order.url() + " at CA " + ca.name() + " is invalid"
+                + (diagnoses.isEmpty() ? "" : " (" + String.join("; ", diagnoses) + ")"), problems);
     }
 
     // ---- finalize, processing, download ----

@@ -33,6 +33,15 @@ public interface ChallengeSolver {
     /** Removes what {@link #present} published. Called exactly once per present, whatever happened. */
     void cleanUp(ChallengeContext challenge) throws Exception;
 
+    /**
+     * Explains a failed validation from the solver's side, e.g. which thumbprint a stateless
+     * responder served versus the one the CA expected. Appended to the engine's
+     * {@link dev.anvil.acme.AcmeValidationException}. Default: nothing to add.
+     */
+    default String diagnose(ChallengeContext challenge, dev.anvil.acme.Problem problem) {
+        return null;
+    }
+
     /** Whether several challenges may be presented concurrently by this solver. Default true. */
     default boolean parallel() {
         return true;
