@@ -131,6 +131,29 @@ public final class AcmeClient {
         LOG.debug("revoked certificate {} with its own key", certificate.getSerialNumber().toString(16));
     }
 
+    /**
+     * Fetches the CA's renewal information for a certificate with a plain GET (RFC 9773
+     * section 4.2). Throws {@link AcmeException} when the CA offers no renewalInfo and
+     * {@link AcmeProtocolException} for a window whose end is not after its start.
+     */
+    public RenewalInfo fetchRenewalInfo(String certId) {
+        String base = fetchDirectory().renewalInfo();
+        if (base == null) {
+            throw new AcmeException("the CA at " + directoryUrl + " offers no renewalInfo (ARI)");
+        }
+        if (!certId.matches("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+")) {
+            throw new IllegalArgumentException("not an ARI CertID: '" + certId + "'");
+        }
+        String url = (base.endsWith("/") ? base : base + "/") + certId;
+        HttpResponse r = transport.ensureSuccess(transport.get(url, JSON));
+        RenewalInfo info = Json.read(transport.expect(r, JSON).body(), RenewalInfo.class, url).withRetryAfter(r.retryAfter());
+        RenewalInfo.SuggestedWindow w = info.suggestedWindow();
+        if (w == null || w.start() == null || w.end() == null || !w.end().isAfter(w.start())) {
+            throw new AcmeProtocolException("renewalInfo from " + url + " has an invalid suggestedWindow " + w);
+        }
+        return info;
+    }
+
     private AccountSession account(KeyPair accountKey, Map<String, Object> payload, String step) {
         Directory dir = fetchDirectory();
         HttpResponse r = postSigned(dir.newAccount(), accountKey, null, payload, JSON);
