@@ -49,6 +49,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
@@ -349,7 +350,11 @@ public final class IssuanceEngine {
             }
             return polled;
         } finally {
-            for (Presented p : presented) {
+            List<Presented> toClean;
+            synchronized (presented) {
+                toClean = List.copyOf(presented);
+            }
+            for (Presented p : toClean) {
                 try {
                     p.solver.cleanUp(p.context);
                 } catch (Exception e) {
@@ -410,6 +415,16 @@ public final class IssuanceEngine {
                     : new AcmeException("challenge solver failed: " + e.getCause(), e.getCause());
         } finally {
             pool.shutdownNow();
+            // cleanUp must not race a present still running on a pool thread (it would leave what that
+            // present publishes behind): let the interrupted solvers finish, up to the deadline.
+            try {
+                long wait = Math.max(1, Duration.between(clock.instant(), deadline).toMillis());
+                if (!pool.awaitTermination(wait, TimeUnit.MILLISECONDS)) {
+                    LOG.warn("challenge solvers still running at the deadline; cleaning up anyway");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -565,6 +580,8 @@ public final class IssuanceEngine {
 
     private void waitBefore(Run run, CertificateAuthority ca, String step, Cause cause, int attempt, Instant first,
                             AcmeException e, Instant deadline) {
+        // A call cut short by an interrupt (OkHttp: InterruptedIOException) is not a network error to retry.
+        checkInterrupted();
         Instant now = clock.instant();
         Optional<Duration> delay = backoff.next(new Attempt(attempt, Duration.between(first, now), cause,
                 e.retryAfter().orElse(null), now, e));

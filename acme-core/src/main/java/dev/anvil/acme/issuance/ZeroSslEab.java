@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anvil.acme.AcmeException;
 import dev.anvil.acme.AcmeNetworkException;
 import dev.anvil.acme.AcmeProtocolException;
+import dev.anvil.acme.AcmeServerException;
 import dev.anvil.acme.ExternalAccountBinding;
 import dev.anvil.acme.internal.Json;
+import dev.anvil.acme.internal.Transport;
 import java.io.IOException;
+import java.time.Clock;
 import okhttp3.FormBody;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
@@ -76,7 +79,17 @@ public final class ZeroSslEab implements EabProvider {
             if (body.length > MAX_BODY) {
                 throw new AcmeProtocolException("ZeroSSL EAB response from " + where + " exceeds " + MAX_BODY + " bytes");
             }
-            JsonNode json = Json.tree(body, where);
+            JsonNode json;
+            try {
+                json = Json.tree(body, where);
+            } catch (AcmeProtocolException e) {
+                if (response.isSuccessful()) {
+                    throw e;
+                }
+                // An HTML error page from a proxy or an outage: say which status, so 5xx is retried.
+                throw new AcmeServerException(where, response.code(), null,
+                        Transport.parseRetryAfter(response.header("Retry-After"), Clock.systemUTC()));
+            }
             if (!json.path("success").asBoolean(false)) {
                 JsonNode error = json.path("error");
                 throw new AcmeException("ZeroSSL refused EAB credentials (HTTP " + response.code() + "): "
@@ -88,7 +101,11 @@ public final class ZeroSslEab implements EabProvider {
             if (kid == null || key == null) {
                 throw new AcmeProtocolException("ZeroSSL EAB response from " + where + " lacks eab_kid or eab_hmac_key");
             }
-            return ExternalAccountBinding.of(kid, key);
+            try {
+                return ExternalAccountBinding.of(kid, key);
+            } catch (IllegalArgumentException e) {
+                throw new AcmeProtocolException("ZeroSSL EAB response from " + where + ": " + e.getMessage(), e);
+            }
         } catch (IOException e) {
             throw new AcmeNetworkException("POST", where, e);
         }

@@ -124,8 +124,9 @@ public final class DefaultBackoff implements Backoff {
 
         /** First and largest delay after an error. Default 1 s and 30 s. */
         public Builder errorDelays(Duration initial, Duration max) {
-            this.errorInitial = positive(initial);
-            this.errorMax = positive(max);
+            ordered(positive(initial), positive(max), "error delays");
+            this.errorInitial = initial;
+            this.errorMax = max;
             return this;
         }
 
@@ -143,16 +144,22 @@ public final class DefaultBackoff implements Backoff {
 
         /** The range a Retry-After on an error is clamped to. Default 1 s to 10 min. */
         public Builder retryAfterRange(Duration min, Duration max) {
-            this.retryAfterMin = Objects.requireNonNull(min);
-            this.retryAfterMax = positive(max);
+            if (Objects.requireNonNull(min).isNegative()) {
+                throw new IllegalArgumentException("Retry-After minimum must not be negative: " + min);
+            }
+            ordered(min, positive(max), "Retry-After range");
+            this.retryAfterMin = min;
+            this.retryAfterMax = max;
             return this;
         }
 
         /** First and largest polling interval, and the largest Retry-After honoured while polling. */
         public Builder polling(Duration initial, Duration max, Duration retryAfterMax) {
-            this.pollInitial = positive(initial);
-            this.pollMax = positive(max);
-            this.pollRetryAfterMax = positive(retryAfterMax);
+            ordered(positive(initial), positive(max), "polling intervals");
+            ordered(initial, positive(retryAfterMax), "polling Retry-After maximum");
+            this.pollInitial = initial;
+            this.pollMax = max;
+            this.pollRetryAfterMax = retryAfterMax;
             return this;
         }
 
@@ -175,6 +182,12 @@ public final class DefaultBackoff implements Backoff {
                 throw new IllegalArgumentException("duration must be positive: " + d);
             }
             return d;
+        }
+
+        private static void ordered(Duration low, Duration high, String what) {
+            if (low.compareTo(high) > 0) {
+                throw new IllegalArgumentException(what + ": " + low + " exceeds " + high);
+            }
         }
 
         private static int nonNegative(int n) {
