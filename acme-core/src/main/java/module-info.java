@@ -15,6 +15,7 @@ module dev.anvil.acme {
     exports dev.anvil.acme;
     exports dev.anvil.acme.crypto;
     exports dev.anvil.acme.issuance;
+    exports dev.anvil.acme.renewal;
     exports dev.anvil.acme.retry;
     exports dev.anvil.acme.solver;
     exports dev.anvil.acme.store;
@@ -22,4 +23,5 @@ module dev.anvil.acme {
     // Jackson binds the protocol records reflectively.
     opens dev.anvil.acme to com.fasterxml.jackson.databind;
     opens dev.anvil.acme.issuance to com.fasterxml.jackson.databind;
+    opens dev.anvil.acme.renewal to com.fasterxml.jackson.databind;
 }

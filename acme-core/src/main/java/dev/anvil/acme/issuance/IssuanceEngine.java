@@ -4,6 +4,7 @@ import dev.anvil.acme.AccountSession;
 import dev.anvil.acme.AcmeBadNonceException;
 import dev.anvil.acme.AcmeClient;
 import dev.anvil.acme.AcmeDeadlineException;
+import dev.anvil.acme.AcmeDirectoryException;
 import dev.anvil.acme.AcmeException;
 import dev.anvil.acme.AcmeInterruptedException;
 import dev.anvil.acme.AcmeNetworkException;
@@ -189,8 +190,10 @@ public final class IssuanceEngine {
             if (ca.profile() != null) {
                 orderRequest = orderRequest.withProfile(ca.profile());
             }
-            OrderRequest finalRequest = orderRequest;
-            order = retry(run, ca, "newOrder", () -> account.newOrder(finalRequest), setupDeadline);
+            if (req.replaces() != null) {
+                orderRequest = orderRequest.withReplaces(req.replaces());
+            }
+            order = newOrder(run, ca, account, orderRequest, setupDeadline);
             save(run, run.cp.withOrder(order.url(), clock.instant()));
             transition(run, ca, IssuanceState.ORDERED);
         }
@@ -231,6 +234,83 @@ public final class IssuanceEngine {
         }
     }
 
+    /**
+     * newOrder, retried per the backoff. A CA that refuses "replaces" (409 alreadyReplaced, or 403
+     * because this account did not request the replaced certificate; RFC 9773 section 5) gets one
+     * more try without it: the renewal matters more than the link to the old certificate.
+     */
+    private Order newOrder(Run run, CertificateAuthority ca, AccountSession account, OrderRequest request,
+                           Instant deadline) {
+        try {
+            return retry(run, ca, "newOrder", () -> account.newOrder(request), deadline);
+        } catch (AcmeServerException e) {
+            boolean refusedReplaces = request.replaces() != null && (e.is("alreadyReplaced") || e.status() == 409
+                    || (e.status() == 403 && String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("replace")));
+            if (!refusedReplaces) {
+                throw e;
+            }
+            LOG.info("issuance {}: CA {} refused replaces={} ({}); ordering without it", run.request.id(), ca.name(),
+                    request.replaces(), e.getMessage());
+            OrderRequest plain = new OrderRequest(request.identifiers(), request.notBefore(), request.notAfter(),
+                    request.profile(), null);
+            return retry(run, ca, "newOrder", () -> account.newOrder(plain), deadline);
+        }
+    }
+
+    /** The stored certificate of an issuance (chain and key from the last success), if any. */
+    public Optional<IssuedCertificate> storedCertificate(String issuanceId) {
+        Optional<byte[]> pem = store.read(certificateKey(issuanceId));
+        if (pem.isEmpty()) {
+            return Optional.empty();
+        }
+        String text = new String(pem.get(), StandardCharsets.US_ASCII);
+        int keyAt = text.indexOf("-----BEGIN PRIVATE KEY-----");
+        if (keyAt < 0) {
+            throw new AcmeException("stored certificate " + certificateKey(issuanceId) + " has no private key");
+        }
+        String chainPem = text.substring(0, keyAt);
+        CertificateMeta meta = store.read(certificateMetaKey(issuanceId))
+                .map(b -> Json.read(b, CertificateMeta.class, certificateMetaKey(issuanceId)))
+                .orElse(new CertificateMeta(null, null, null));
+        CertificateChain chain = new CertificateChain(meta.certificateUrl(), chainPem, Pem.readCertificates(chainPem), List.of());
+        return Optional.of(new IssuedCertificate(issuanceId, meta.ca(), meta.orderUrl(), chain,
+                Pem.readKeyPair(text.substring(keyAt))));
+    }
+
+    /** Where the certificate came from; stored beside the PEM. */
+    record CertificateMeta(String ca, String orderUrl, String certificateUrl) {
+    }
+
+    static String certificateMetaKey(String issuanceId) {
+        return "certificates/" + issuanceId + ".json";
+    }
+
+    /**
+     * The CA's renewal information (ARI, RFC 9773) for a certificate, or empty when the CA has no
+     * renewalInfo endpoint. Errors are thrown typed, for the caller's own backoff.
+     */
+    public Optional<dev.anvil.acme.RenewalInfo> renewalInfo(CertificateAuthority ca, java.security.cert.X509Certificate certificate) {
+        for (String url : ca.directoryUrls()) {
+            AcmeClient client = client(url);
+            try {
+                if (client.fetchDirectory().renewalInfo() == null) {
+                    return Optional.empty();
+                }
+                return Optional.of(client.fetchRenewalInfo(dev.anvil.acme.RenewalInfo.certId(certificate)));
+            } catch (AcmeNetworkException e) {
+                if (url.equals(ca.directoryUrls().get(ca.directoryUrls().size() - 1))) {
+                    throw e;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private AcmeClient client(String directoryUrl) {
+        return clients.computeIfAbsent(directoryUrl, u -> AcmeClient.builder(u).httpClient(http)
+                .allowInsecureHttp(allowInsecureHttp).clock(clock).build());
+    }
+
     private Order resumeOrder(Run run, CertificateAuthority ca, AccountSession account, String orderUrl, Instant deadline) {
         try {
             Order order = retry(run, ca, "fetch order", () -> account.fetchOrder(orderUrl), deadline);
@@ -259,12 +339,14 @@ public final class IssuanceEngine {
         List<String> urls = ca.directoryUrls();
         for (int i = 0; i < urls.size(); i++) {
             String url = urls.get(i);
-            AcmeClient client = clients.computeIfAbsent(url, u -> AcmeClient.builder(u).httpClient(http)
-                    .allowInsecureHttp(allowInsecureHttp).clock(clock).build());
+            AcmeClient client = client(url);
             try {
                 retry(run, ca, "directory", client::fetchDirectory, deadline);
                 return client;
-            } catch (AcmeRetriesExhaustedException | AcmeProtocolException e) {
+            } catch (AcmeInterruptedException | AcmeDeadlineException e) {
+                throw e;
+            } catch (AcmeException e) {
+                // Unreachable past the retries, a wrong URL (403/404), not a directory: try the next URL.
                 last = e;
                 if (i + 1 < urls.size()) {
                     emit(new IssuanceEvent.DirectoryFailedOver(run.request.id(), ca.name(), url, urls.get(i + 1),
@@ -273,7 +355,7 @@ public final class IssuanceEngine {
                 }
             }
         }
-        throw last;
+        throw new AcmeDirectoryException(ca.name(), urls, last);
     }
 
     /** The account at this CA: from the store when known, else registered (newAccount is idempotent per key). */
@@ -452,9 +534,6 @@ public final class IssuanceEngine {
                                                    List<Presented> presented) {
         List<Problem> problems = new ArrayList<>();
         List<String> diagnoses = new ArrayList<>();
-        if (order.error() != null) {
-            problems.add(order.error());
-        }
         for (String url : order.authorizations()) {
             try {
                 Authorization a = account.fetchAuthorization(url);
@@ -478,6 +557,9 @@ public final class IssuanceEngine {
             } catch (AcmeException e) {
                 LOG.debug("could not fetch authorization {} for the error report: {}", url, e.getMessage());
             }
+        }
+        if (problems.isEmpty() && order.error() != null) {
+            problems.add(order.error()); // the challenges' own errors say more, with their identifiers
         }
         return new AcmeValidationException("order " + order.url() + " at CA " + ca.name() + " is invalid"
                 + (diagnoses.isEmpty() ? "" : " (" + String.join("; ", diagnoses) + ")"), problems);
@@ -553,6 +635,8 @@ public final class IssuanceEngine {
         }
         IssuedCertificate issued = new IssuedCertificate(run.request.id(), ca.name(), order.url(), chain, key);
         store.write(certificateKey(run.request.id()), issued.combinedPem().getBytes(StandardCharsets.US_ASCII));
+        store.write(certificateMetaKey(run.request.id()), Json.write(new CertificateMeta(ca.name(), order.url(),
+                chain.url())).getBytes(StandardCharsets.UTF_8));
         transition(run, ca, IssuanceState.STORED);
         store.delete(checkpointKey(run.request.id()));
         LOG.info("issuance {}: stored certificate {} from {}", run.request.id(),
@@ -628,7 +712,10 @@ public final class IssuanceEngine {
 
     /** Whether another CA may succeed where this one failed: not for errors the user must fix. */
     static boolean failoverHelps(AcmeException e) {
-        return e instanceof AcmeRetriesExhaustedException || e instanceof AcmeDeadlineException || classify(e) != null;
+        return e instanceof AcmeRetriesExhaustedException || e instanceof AcmeDeadlineException
+                || e instanceof AcmeDirectoryException || classify(e) != null
+                // A profile one CA rejects may not exist at the next; its own configuration decides there.
+                || (e instanceof AcmeServerException s && s.is("invalidProfile"));
     }
 
     private void sleep(Duration d) {

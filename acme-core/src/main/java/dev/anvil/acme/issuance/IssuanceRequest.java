@@ -17,7 +17,12 @@ import java.util.Objects;
  * certificate key (a given one, or a new one of {@code keyType}). Immutable.
  */
 public record IssuanceRequest(String id, List<Identifier> identifiers, List<CertificateAuthority> cas,
-                              List<ChallengeSolver> solvers, KeyPair certificateKey, KeyType keyType) {
+                              List<ChallengeSolver> solvers, KeyPair certificateKey, KeyType keyType, String replaces) {
+
+    public IssuanceRequest(String id, List<Identifier> identifiers, List<CertificateAuthority> cas,
+                           List<ChallengeSolver> solvers, KeyPair certificateKey, KeyType keyType) {
+        this(id, identifiers, cas, solvers, certificateKey, keyType, null);
+    }
 
     public IssuanceRequest {
         if (identifiers == null || identifiers.isEmpty()) {
@@ -44,30 +49,38 @@ public record IssuanceRequest(String id, List<Identifier> identifiers, List<Cert
     }
 
     public IssuanceRequest withId(String newId) {
-        return new IssuanceRequest(newId, identifiers, cas, solvers, certificateKey, keyType);
+        return new IssuanceRequest(newId, identifiers, cas, solvers, certificateKey, keyType, replaces);
     }
 
     /** Appends a CA; the first one added is tried first. */
     public IssuanceRequest withCa(CertificateAuthority ca) {
         List<CertificateAuthority> all = new ArrayList<>(cas);
         all.add(Objects.requireNonNull(ca));
-        return new IssuanceRequest(id, identifiers, all, solvers, certificateKey, keyType);
+        return new IssuanceRequest(id, identifiers, all, solvers, certificateKey, keyType, replaces);
     }
 
     /** Appends a solver; for each identifier the first solver that supports an offered type wins. */
     public IssuanceRequest withSolver(ChallengeSolver solver) {
         List<ChallengeSolver> all = new ArrayList<>(solvers);
         all.add(Objects.requireNonNull(solver));
-        return new IssuanceRequest(id, identifiers, cas, all, certificateKey, keyType);
+        return new IssuanceRequest(id, identifiers, cas, all, certificateKey, keyType, replaces);
     }
 
     /** Uses this key for the certificate instead of a new one. */
     public IssuanceRequest withCertificateKey(KeyPair key) {
-        return new IssuanceRequest(id, identifiers, cas, solvers, key, keyType);
+        return new IssuanceRequest(id, identifiers, cas, solvers, key, keyType, replaces);
     }
 
     public IssuanceRequest withKeyType(KeyType type) {
-        return new IssuanceRequest(id, identifiers, cas, solvers, certificateKey, type);
+        return new IssuanceRequest(id, identifiers, cas, solvers, certificateKey, type, replaces);
+    }
+
+    /**
+     * Marks this issuance as the renewal of the certificate with this ARI CertID (RFC 9773
+     * section 5): sent as "replaces" to CAs that offer renewalInfo.
+     */
+    public IssuanceRequest withReplaces(String certId) {
+        return new IssuanceRequest(id, identifiers, cas, solvers, certificateKey, keyType, certId);
     }
 
     static String defaultId(Identifier first) {
