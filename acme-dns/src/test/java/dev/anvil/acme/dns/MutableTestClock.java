@@ -1,0 +1,36 @@
+package dev.anvil.acme.dns;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+
+/** A clock tests move by hand (thread-safe). */
+final class MutableTestClock extends Clock {
+
+    private volatile Instant now;
+
+    MutableTestClock(Instant start) {
+        this.now = start;
+    }
+
+    synchronized void advance(Duration d) {
+        now = now.plus(d);
+    }
+
+    @Override
+    public Instant instant() {
+        return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+        return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+        return this;
+    }
+}
