@@ -12,6 +12,7 @@ import dev.anvil.acme.AcmeProtocolException;
 import dev.anvil.acme.AcmeRateLimitedException;
 import dev.anvil.acme.AcmeRetriesExhaustedException;
 import dev.anvil.acme.AcmeServerException;
+import dev.anvil.acme.AcmeSolverException;
 import dev.anvil.acme.AcmeValidationException;
 import dev.anvil.acme.Authorization;
 import dev.anvil.acme.CertificateChain;
@@ -68,8 +69,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>reads (directory, nonce, POST-as-GET of orders, authorizations, certificates): after
  *       transport errors, 5xx, 429, malformed responses;</li>
- *   <li>newAccount, newOrder and challenge responses: the same (newAccount is idempotent per key;
- *       a newOrder whose response was lost leaves one unused order at the CA);</li>
+ *   <li>newAccount and newOrder: the same (newAccount is idempotent per key; a newOrder whose
+ *       response was lost leaves one unused order at the CA);</li>
+ *   <li>challenge responses: after an error the challenge is fetched again and the response
+ *       sent again only while the challenge is still {@code pending};</li>
  *   <li>finalize: never blindly. After an error the order is fetched again and finalize is
  *       sent again only while the order is still {@code ready};</li>
  *   <li>badNonce: always, inside {@link AcmeClient}.</li>
@@ -151,7 +154,7 @@ public final class IssuanceEngine {
             } catch (AcmeException e) {
                 boolean more = i + 1 < request.cas().size();
                 if (!more || !failoverHelps(e) || !clock.instant().isBefore(run.totalDeadline)) {
-                    transition(run, ca, IssuanceState.FAILED);
+                    markFailed(run, ca, e);
                     LOG.warn("issuance {} failed at CA {}: {}", request.id(), ca.name(), e.getMessage());
                     throw e;
                 }
@@ -422,8 +425,7 @@ public final class IssuanceEngine {
             present(chosen, presented, deadline);
             for (Presented p : presented) {
                 if (p.context.challenge().status() == Status.PENDING) {
-                    retry(run, ca, "respond to " + p.context.type() + " for " + p.context.identifier().value(),
-                            () -> account.respond(p.context.challenge()), deadline);
+                    respond(run, ca, account, p.context, deadline);
                 }
             }
             Order polled = poll(run, ca, account, order, Status.PENDING, Cause.PENDING, deadline);
@@ -447,6 +449,38 @@ public final class IssuanceEngine {
     }
 
     private record Presented(ChallengeSolver solver, ChallengeContext context) {
+    }
+
+    /**
+     * Tells the CA a challenge is ready, never blindly twice: the CA may have acted on a request
+     * whose answer was lost, and answers a second one for a challenge no longer pending with an
+     * error (Pebble: 400 malformed). So after an error the challenge is fetched again and the
+     * response sent again only while it is still pending.
+     */
+    private void respond(Run run, CertificateAuthority ca, AccountSession account, ChallengeContext c,
+                         Instant deadline) {
+        String step = "respond to " + c.type() + " for " + c.identifier().value();
+        Instant first = clock.instant();
+        for (int attempt = 1; ; attempt++) {
+            checkInterrupted();
+            try {
+                account.respond(c.challenge());
+                return;
+            } catch (AcmeException e) {
+                Cause cause = classify(e);
+                if (cause == null) {
+                    throw e;
+                }
+                waitBefore(run, ca, step, cause, attempt, first, e, deadline);
+                Challenge current = retry(run, ca, "fetch challenge after failed response",
+                        () -> account.fetchChallenge(c.challenge().url()), deadline);
+                if (current.status() != Status.PENDING) {
+                    LOG.info("issuance {}: {} failed but the challenge is now {}; not responding again",
+                            run.request.id(), step, current.status());
+                    return;
+                }
+            }
+        }
     }
 
     private static Presented choose(IssuanceRequest req, AccountSession account, Authorization a) {
@@ -518,13 +552,15 @@ public final class IssuanceEngine {
             }
             p.solver.present(c);
             p.solver.awaitReady(c, deadline);
-        } catch (AcmeException e) {
+        } catch (AcmeInterruptedException e) {
             throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AcmeInterruptedException("interrupted while presenting " + c.type(), e);
         } catch (Exception e) {
-            throw new AcmeException("solver could not present " + c.type() + " for " + c.identifier().value()
+            // Whatever the solver threw (even a retries-exhausted from its own backoff), another CA
+            // would meet the same solver: typed so that the engine does not fail over on it.
+            throw new AcmeSolverException("solver could not present " + c.type() + " for " + c.identifier().value()
                     + ": " + e.getMessage(), e);
         }
     }
@@ -712,6 +748,9 @@ public final class IssuanceEngine {
 
     /** Whether another CA may succeed where this one failed: not for errors the user must fix. */
     static boolean failoverHelps(AcmeException e) {
+        if (e instanceof AcmeSolverException) {
+            return false;
+        }
         return e instanceof AcmeRetriesExhaustedException || e instanceof AcmeDeadlineException
                 || e instanceof AcmeDirectoryException || classify(e) != null
                 // A profile one CA rejects may not exist at the next; its own configuration decides there.
@@ -733,6 +772,24 @@ public final class IssuanceEngine {
     private static void checkInterrupted() {
         if (Thread.currentThread().isInterrupted()) {
             throw new AcmeInterruptedException("interrupted", new InterruptedException());
+        }
+    }
+
+    /**
+     * Checkpoints FAILED without letting the store hide the error being thrown. An interrupted
+     * thread's flag is cleared around the write (a FileStore's channel refuses to write on an
+     * interrupted thread) and set again; a store that still fails is attached as suppressed.
+     */
+    private void markFailed(Run run, CertificateAuthority ca, AcmeException e) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            transition(run, ca, IssuanceState.FAILED);
+        } catch (RuntimeException storeError) {
+            e.addSuppressed(storeError);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
