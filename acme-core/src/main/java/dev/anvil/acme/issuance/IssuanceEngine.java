@@ -46,6 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -90,6 +91,7 @@ public final class IssuanceEngine {
     private final Clock clock;
     private final boolean allowInsecureHttp;
     private final Map<String, AcmeClient> clients = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<AccountSession>> registrations = new ConcurrentHashMap<>();
 
     private IssuanceEngine(Builder b) {
         this.store = b.store;
@@ -193,7 +195,7 @@ public final class IssuanceEngine {
             if (ca.profile() != null) {
                 orderRequest = orderRequest.withProfile(ca.profile());
             }
-            if (req.replaces() != null) {
+            if (req.replaces() != null && mayHaveIssued(req.id(), ca)) {
                 orderRequest = orderRequest.withReplaces(req.replaces());
             }
             order = newOrder(run, ca, account, orderRequest, setupDeadline);
@@ -280,6 +282,18 @@ public final class IssuanceEngine {
                 Pem.readKeyPair(text.substring(keyAt))));
     }
 
+    /**
+     * Whether this CA may have issued the certificate the issuance replaces (the one stored under
+     * its id): "replaces" must name a certificate of the CA it is sent to (RFC 9773 section 5);
+     * another CA does not know it and refuses the order (Boulder: 404), which would fail every
+     * renewal after a failover. True when the store does not say.
+     */
+    private boolean mayHaveIssued(String issuanceId, CertificateAuthority ca) {
+        return store.read(certificateMetaKey(issuanceId))
+                .map(b -> Json.read(b, CertificateMeta.class, certificateMetaKey(issuanceId)).ca())
+                .map(ca.name()::equals).orElse(true);
+    }
+
     /** Where the certificate came from; stored beside the PEM. */
     record CertificateMeta(String ca, String orderUrl, String certificateUrl) {
     }
@@ -361,9 +375,54 @@ public final class IssuanceEngine {
         throw new AcmeDirectoryException(ca.name(), urls, last);
     }
 
-    /** The account at this CA: from the store when known, else registered (newAccount is idempotent per key). */
+    /** Store key of the account the engine keeps for a CA (URL and private key). */
+    public static String accountKey(String caName) {
+        return "accounts/" + caName + ".json";
+    }
+
+    /**
+     * The account key pair the engine stored for a CA, if it registered one (e.g. for a stateless
+     * http-01 responder that must know every account's thumbprint).
+     */
+    public static Optional<KeyPair> storedAccountKey(Store store, String caName) {
+        String key = accountKey(caName);
+        return store.read(key).map(b -> Json.read(b, StoredAccount.class, key)).map(a -> Pem.readKeyPair(a.keyPem()));
+    }
+
+    /**
+     * The account at this CA. Concurrent first issuances at one CA share one registration (the
+     * others wait for it without holding a lock), so the store never ends up with two accounts.
+     */
     private AccountSession account(Run run, CertificateAuthority ca, AcmeClient client, Instant deadline) {
-        String key = "accounts/" + ca.name() + ".json";
+        String flightKey = ca.name() + " " + client.directoryUrl();
+        CompletableFuture<AccountSession> mine = new CompletableFuture<>();
+        CompletableFuture<AccountSession> inFlight = registrations.putIfAbsent(flightKey, mine);
+        if (inFlight != null) {
+            try {
+                return inFlight.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AcmeInterruptedException("interrupted while waiting for the account at " + ca.name(), e);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof AcmeException ae ? ae : new AcmeException("account at " + ca.name()
+                        + " failed: " + e.getCause(), e.getCause());
+            }
+        }
+        try {
+            AccountSession session = loadOrRegister(run, ca, client, deadline);
+            mine.complete(session);
+            return session;
+        } catch (RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            registrations.remove(flightKey, mine);
+        }
+    }
+
+    /** From the store when known, else registered (newAccount is idempotent per key). */
+    private AccountSession loadOrRegister(Run run, CertificateAuthority ca, AcmeClient client, Instant deadline) {
+        String key = accountKey(ca.name());
         StoredAccount stored = store.read(key).map(b -> Json.read(b, StoredAccount.class, key)).orElse(null);
         KeyPair accountKey = ca.accountKey();
         if (stored != null && accountKey == null) {

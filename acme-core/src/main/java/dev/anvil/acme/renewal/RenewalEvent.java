@@ -24,7 +24,11 @@ public sealed interface RenewalEvent {
     record Failed(String id, String error, int consecutiveFailures, Instant nextAttempt) implements RenewalEvent {
     }
 
-    /** The current certificate expires within {@code threshold} and no renewal has succeeded: a human should look. */
+    /**
+     * The current certificate expires within {@code threshold} and its renewal has failed, with no
+     * success since: a human should look. Raised once per threshold and certificate; a healthy
+     * short-lived certificate raises none.
+     */
     record ExpiringSoon(String id, Instant notAfter, Duration threshold, String lastError) implements RenewalEvent {
     }
 }

@@ -2,6 +2,7 @@ package dev.anvil.acme.renewal;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import dev.anvil.acme.AcmeException;
+import dev.anvil.acme.AcmeInterruptedException;
 import dev.anvil.acme.AcmeServerException;
 import dev.anvil.acme.RenewalInfo;
 import dev.anvil.acme.internal.Json;
@@ -64,6 +65,8 @@ public final class RenewalManager implements AutoCloseable {
     private final ScheduledExecutorService executor;
     private final boolean ownExecutor;
     private final Map<String, ManagedCertificate> managed = new ConcurrentHashMap<>();
+    /** Guards {@link #next}; not the manager's monitor, which a pass holds for as long as a renewal takes. */
+    private final Object scheduling = new Object();
     private ScheduledFuture<?> next;
     private volatile boolean closed;
 
@@ -97,27 +100,37 @@ public final class RenewalManager implements AutoCloseable {
     }
 
     /** Starts the schedule: a first pass now, then at each planned moment (at least hourly). */
-    public synchronized void start() {
-        if (closed) {
-            throw new IllegalStateException("renewal manager is closed");
+    public void start() {
+        synchronized (scheduling) {
+            if (closed) {
+                throw new IllegalStateException("renewal manager is closed");
+            }
+            schedule(Duration.ZERO);
         }
-        schedule(Duration.ZERO);
     }
 
+    /**
+     * Stops the schedule at once; a renewal in progress on the manager's own thread is
+     * interrupted (its checkpoint is kept, so the next start resumes it).
+     */
     @Override
-    public synchronized void close() {
-        closed = true;
-        if (next != null) {
-            next.cancel(false);
-        }
-        if (ownExecutor) {
-            executor.shutdownNow();
+    public void close() {
+        synchronized (scheduling) {
+            closed = true;
+            if (next != null) {
+                next.cancel(false);
+            }
+            if (ownExecutor) {
+                executor.shutdownNow();
+            }
         }
     }
 
-    private synchronized void schedule(Duration delay) {
-        if (!closed) {
-            next = executor.schedule(this::loop, Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS);
+    private void schedule(Duration delay) {
+        synchronized (scheduling) {
+            if (!closed) {
+                next = executor.schedule(this::loop, Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS);
+            }
         }
     }
 
@@ -217,6 +230,12 @@ public final class RenewalManager implements AutoCloseable {
                     plan.lastError(), plan.warned());
         }
         try {
+            RenewalInfo.certId(leaf);
+        } catch (IllegalArgumentException e) {
+            return new Plan(plan.serial(), byLifetime, lifetimeReason + " (no ARI CertID: " + e.getMessage() + ")", null,
+                    plan.nextAttemptAt(), plan.failures(), plan.lastError(), plan.warned());
+        }
+        try {
             Optional<RenewalInfo> info = engine.renewalInfo(ca, leaf);
             if (info.isEmpty()) {
                 return new Plan(plan.serial(), byLifetime, lifetimeReason + " (" + ca.name() + " has no ARI)", null,
@@ -233,7 +252,8 @@ public final class RenewalManager implements AutoCloseable {
             // Transient errors: ask again soon (growing with failures); long-term ones: in 6 hours.
             boolean transientError = e.retryAfter().isPresent() || !(e instanceof AcmeServerException s) || s.status() >= 500
                     || s.status() == 429;
-            Duration recheck = transientError ? clamp(retryDelay(plan.failures() + 1)) : ARI_LONG_TERM_ERROR;
+            Duration recheck = e.retryAfter().isPresent() ? clamp(Duration.between(now, e.retryAfter().get()))
+                    : transientError ? clamp(retryDelay(plan.failures() + 1)) : ARI_LONG_TERM_ERROR;
             LOG.info("renewal {}: ARI check failed ({}); using the lifetime rule, asking again in {}",
                     mc.id(), e.getMessage(), recheck);
             Instant keep = plan.renewAt() != null ? plan.renewAt() : byLifetime;
@@ -247,6 +267,9 @@ public final class RenewalManager implements AutoCloseable {
         Duration left = Duration.between(now, notAfter);
         List<Duration> warned = new ArrayList<>(plan.warned());
         boolean changed = false;
+        if (plan.failures() == 0) {
+            return plan; // no renewal has failed: a short-lived certificate is not an alarm
+        }
         for (Duration threshold : warnings) {
             if (left.compareTo(threshold) <= 0 && !warned.contains(threshold)) {
                 warned.add(threshold);
@@ -289,6 +312,12 @@ public final class RenewalManager implements AutoCloseable {
             }
             emit(new RenewalEvent.Succeeded(mc.id(), issued.leaf().getSerialNumber().toString(16),
                     issued.leaf().getNotAfter().toInstant(), issued.ca()));
+            return clock.instant();
+        } catch (AcmeInterruptedException e) {
+            // Shutting down, not failing: no failure counted, nothing written from an interrupted
+            // thread; the engine's checkpoint lets the next pass resume the same order.
+            Thread.currentThread().interrupt();
+            LOG.info("renewal {}: interrupted; it resumes on the next pass", mc.id());
             return clock.instant();
         } catch (AcmeException | IllegalArgumentException e) {
             int failures = plan.failures() + 1;

@@ -1,10 +1,9 @@
 package dev.anvil.acme.http01;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.anvil.acme.crypto.Pem;
+import dev.anvil.acme.issuance.IssuanceEngine;
 import dev.anvil.acme.issuance.CertificateAuthority;
 import dev.anvil.acme.store.Store;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -25,7 +24,6 @@ import org.slf4j.LoggerFactory;
 final class StoreThumbprintSource implements ThumbprintSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreThumbprintSource.class);
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final Store store;
     private final List<CertificateAuthority> cas;
@@ -81,17 +79,13 @@ final class StoreThumbprintSource implements ThumbprintSource {
         if (ca.accountKey() != null) {
             return Optional.of(Thumbprints.of(ca.accountKey().getPublic()));
         }
-        String key = "accounts/" + ca.name() + ".json";
+        String key = IssuanceEngine.accountKey(ca.name());
         try {
-            Optional<byte[]> bytes = store.read(key);
-            if (bytes.isEmpty()) {
+            Optional<KeyPair> account = IssuanceEngine.storedAccountKey(store, ca.name());
+            if (account.isEmpty()) {
                 return Optional.empty(); // not registered yet: the engine creates it on first use
             }
-            JsonNode pem = MAPPER.readTree(bytes.get()).path("keyPem");
-            if (!pem.isTextual()) {
-                throw new IllegalStateException("no keyPem field");
-            }
-            String thumbprint = Thumbprints.of(Pem.readKeyPair(pem.asText()).getPublic());
+            String thumbprint = Thumbprints.of(account.get().getPublic());
             reported.remove(ca.name());
             return Optional.of(thumbprint);
         } catch (Exception e) {
