@@ -167,9 +167,15 @@ public final class RenewalManager implements AutoCloseable {
     /** The persisted plan of one certificate. */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Plan(String serial, Instant renewAt, String reason, Instant ariCheckAt, Instant nextAttemptAt,
-                       int failures, String lastError, List<Duration> warned) {
+                       int failures, String lastError, List<Duration> warned, int ariErrors) {
         public Plan {
             warned = warned == null ? List.of() : List.copyOf(warned);
+        }
+
+        /** A plan with no ARI errors counted. */
+        public Plan(String serial, Instant renewAt, String reason, Instant ariCheckAt, Instant nextAttemptAt,
+                    int failures, String lastError, List<Duration> warned) {
+            this(serial, renewAt, reason, ariCheckAt, nextAttemptAt, failures, lastError, warned, 0);
         }
 
         static Plan empty() {
@@ -242,7 +248,12 @@ public final class RenewalManager implements AutoCloseable {
                         plan.nextAttemptAt(), plan.failures(), plan.lastError(), plan.warned());
             }
             RenewalInfo ri = info.get();
-            Instant at = ri.chooseRenewalTime(now, random);
+            // Keep the moment already drawn while it still lies in the window: re-drawing at every
+            // check would pull renewals towards the window's start.
+            RenewalInfo.SuggestedWindow w = ri.suggestedWindow();
+            Instant at = plan.renewAt() != null && plan.reason() != null && plan.reason().startsWith("ARI window")
+                    && !plan.renewAt().isBefore(w.start()) && plan.renewAt().isBefore(w.end())
+                    && plan.renewAt().isAfter(now) ? plan.renewAt() : ri.chooseRenewalTime(now, random);
             Duration recheck = ri.retryAfter() == null ? ARI_LONG_TERM_ERROR : clamp(Duration.between(now, ri.retryAfter()));
             return new Plan(plan.serial(), at, "ARI window " + ri.suggestedWindow().start() + " to "
                     + ri.suggestedWindow().end() + " from " + ca.name()
@@ -250,15 +261,17 @@ public final class RenewalManager implements AutoCloseable {
                     now.plus(recheck), plan.nextAttemptAt(), plan.failures(), plan.lastError(), plan.warned());
         } catch (AcmeException e) {
             // Transient errors: ask again soon (growing with failures); long-term ones: in 6 hours.
-            boolean transientError = e.retryAfter().isPresent() || !(e instanceof AcmeServerException s) || s.status() >= 500
-                    || s.status() == 429;
+            // A malformed answer (an invalid window) is the CA's long-term problem, like a 4xx.
+            boolean transientError = e.retryAfter().isPresent() || (e instanceof AcmeServerException s
+                    ? s.status() >= 500 || s.status() == 429 : !(e instanceof dev.anvil.acme.AcmeProtocolException));
+            int ariErrors = plan.ariErrors() + 1;
             Duration recheck = e.retryAfter().isPresent() ? clamp(Duration.between(now, e.retryAfter().get()))
-                    : transientError ? clamp(retryDelay(plan.failures() + 1)) : ARI_LONG_TERM_ERROR;
+                    : transientError ? clamp(retryDelay(ariErrors)) : ARI_LONG_TERM_ERROR;
             LOG.info("renewal {}: ARI check failed ({}); using the lifetime rule, asking again in {}",
                     mc.id(), e.getMessage(), recheck);
             Instant keep = plan.renewAt() != null ? plan.renewAt() : byLifetime;
             return new Plan(plan.serial(), keep, lifetimeReason + " (ARI unavailable: " + e.getMessage() + ")",
-                    now.plus(recheck), plan.nextAttemptAt(), plan.failures(), plan.lastError(), plan.warned());
+                    now.plus(recheck), plan.nextAttemptAt(), plan.failures(), plan.lastError(), plan.warned(), ariErrors);
         }
     }
 
@@ -283,7 +296,7 @@ public final class RenewalManager implements AutoCloseable {
             return plan;
         }
         Plan p = new Plan(plan.serial(), plan.renewAt(), plan.reason(), plan.ariCheckAt(), plan.nextAttemptAt(),
-                plan.failures(), plan.lastError(), warned);
+                plan.failures(), plan.lastError(), warned, plan.ariErrors());
         save(mc.id(), p);
         return p;
     }

@@ -308,7 +308,7 @@ class AriScenariosTest {
     // ======================================================================================
 
     @Test
-    void invalidWindowFallsBackToTwoThirdsOfTheLifetimeAndAsksAgainSoon() {
+    void invalidWindowFallsBackToTwoThirdsOfTheLifetimeAndAsksAgainInSixHours() {
         ca.renewalInfo = (id, c) -> window(t0.plus(Duration.ofDays(62)), t0.plus(Duration.ofDays(60)), "3600", null);
         RenewalManager manager = manager(b -> b.retry(FIVE_MIN, Duration.ofHours(6)));
         IssuedCertificate first = issueFirst(manager);
@@ -319,25 +319,25 @@ class AriScenariosTest {
         assertThat(plan.renewAt()).isEqualTo(twoThirds(first.leaf()));
         assertThat(plan.renewAt()).isBetween(t0.plus(Duration.ofDays(60)).minusSeconds(1), t0.plus(Duration.ofDays(60)));
         assertThat(plan.reason()).contains("67%").contains("ARI unavailable").contains("invalid suggestedWindow");
-        // a protocol error counts as transient: asked again after retryInitial (clamped to at least a minute)
-        assertThat(plan.ariCheckAt()).isEqualTo(t0.plus(FIVE_MIN));
-        assertThat(wake).isEqualTo(t0.plus(FIVE_MIN));
+        // an invalid window is the CA's long-term problem: asked again in 6 hours (the pass still wakes hourly)
+        assertThat(plan.ariCheckAt()).isEqualTo(t0.plus(Duration.ofHours(6)));
+        assertThat(wake).isEqualTo(t0.plus(Duration.ofHours(1)));
         assertThat(single(RenewalEvent.Scheduled.class).at()).isEqualTo(twoThirds(first.leaf()));
 
         // later the CA answers properly: the window wins over the lifetime rule
         Instant start = t0.plus(Duration.ofDays(40));
         Instant end = t0.plus(Duration.ofDays(41));
         ca.renewalInfo = (id, c) -> window(start, end, "21600", null);
-        clock.set(t0.plus(FIVE_MIN).minusMillis(1));
+        clock.set(t0.plus(Duration.ofHours(6)).minusMillis(1));
         manager.runDueWork();
         assertThat(ca.count("renewal-info")).isEqualTo(1);
-        clock.set(t0.plus(FIVE_MIN));
+        clock.set(t0.plus(Duration.ofHours(6)));
         manager.runDueWork();
         assertThat(ca.count("renewal-info")).isEqualTo(2);
         RenewalManager.Plan after = manager.plan(NAME).orElseThrow();
         assertThat(after.renewAt()).isAfterOrEqualTo(start).isBefore(end);
         assertThat(after.reason()).contains("ARI window");
-        assertThat(after.ariCheckAt()).isEqualTo(t0.plus(FIVE_MIN).plusSeconds(21600));
+        assertThat(after.ariCheckAt()).isEqualTo(t0.plus(Duration.ofHours(6)).plusSeconds(21600));
         assertThat(ca.count("new-order")).isEqualTo(1);
     }
 
