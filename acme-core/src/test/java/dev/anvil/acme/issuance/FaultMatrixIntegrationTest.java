@@ -40,6 +40,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -68,7 +69,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * injects faults into otherwise normal issuances, and every issuance must end with a valid
  * certificate for the engine's own stored key (the fault is transient inside the deadline) or
  * with the documented typed error inside the deadline (the fault persists) -- never with stray
- * orders beyond the documented ones, a second finalize, a second challenge response, or a lost key.
+ * orders beyond the documented ones, a second finalize, a response to a challenge no longer
+ * pending, or a lost key.
  *
  * <p>Pebble runs with its default 5% random badNonce rejection, so every issuance here also
  * proves that badNonce is absorbed. A second Pebble without nonce rejection serves the cases
@@ -421,7 +423,7 @@ class FaultMatrixIntegrationTest {
         Outcome o;
         try {
             o = matrixCase(endpoint, fault).get(120, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException | CompletionException e) {
+        } catch (ExecutionException | CompletionException e) {
             throw e.getCause() instanceof AssertionError a ? a : new AssertionError(e.getCause());
         }
         Issuance i = o.issuance();
