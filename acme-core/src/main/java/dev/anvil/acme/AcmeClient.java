@@ -10,7 +10,6 @@ import java.security.KeyPair;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,7 +42,7 @@ public final class AcmeClient {
     private volatile Directory directory;
 
     private AcmeClient(Builder b) {
-        OkHttpClient http = b.httpClient != null ? b.httpClient : DefaultHttp.CLIENT;
+        OkHttpClient http = b.httpClient != null ? b.httpClient : dev.anvil.acme.internal.DefaultHttp.client();
         String ua = "Anvil/" + VERSION + " (+acme-core) Java/" + System.getProperty("java.version")
                 + (b.userAgentSuffix == null ? "" : " " + b.userAgentSuffix);
         this.transport = new Transport(http, ua, b.allowInsecureHttp, b.maxResponseBytes, b.clock);
@@ -283,16 +282,5 @@ public final class AcmeClient {
         public AcmeClient build() {
             return new AcmeClient(this);
         }
-    }
-
-    /** One shared default client, so clients that do not inject theirs still share a connection pool. */
-    private static final class DefaultHttp {
-        static final OkHttpClient CLIENT = new OkHttpClient.Builder()
-                .connectTimeout(Duration.ofSeconds(10))
-                .readTimeout(Duration.ofSeconds(30))
-                .writeTimeout(Duration.ofSeconds(30))
-                .callTimeout(Duration.ofSeconds(60))
-                .followRedirects(false)
-                .build();
     }
 }

@@ -769,7 +769,10 @@ public final class IssuanceEngine {
         }
         Instant at = now.plus(delay.get());
         if (at.isAfter(deadline)) {
-            throw new AcmeDeadlineException(run.request.id(), step + " at " + ca.name(), at, deadline, e);
+            // Report when the CA said to come back, even where the backoff clamped its Retry-After.
+            Instant asked = e.retryAfter().orElse(at);
+            throw new AcmeDeadlineException(run.request.id(), step + " at " + ca.name(), asked.isAfter(at) ? asked : at,
+                    deadline, e);
         }
         emit(new IssuanceEvent.Retrying(run.request.id(), ca.name(), step, cause, attempt, delay.get(), e.getMessage()));
         LOG.info("issuance {}: {} failed ({}: {}); retry {} in {} ms", run.request.id(), step, cause, e.getMessage(),
@@ -911,9 +914,7 @@ public final class IssuanceEngine {
         private Backoff backoff = DefaultBackoff.defaults();
         private Deadlines deadlines = Deadlines.defaults();
         private IssuanceListener listener = IssuanceListener.NONE;
-        private OkHttpClient http = new OkHttpClient.Builder()
-                .connectTimeout(Duration.ofSeconds(10)).readTimeout(Duration.ofSeconds(30))
-                .callTimeout(Duration.ofSeconds(60)).followRedirects(false).build();
+        private OkHttpClient http = dev.anvil.acme.internal.DefaultHttp.client();
         private Clock clock = Clock.systemUTC();
         private boolean allowInsecureHttp;
 
