@@ -254,6 +254,9 @@ public final class RenewalManager implements AutoCloseable {
             Instant at = plan.renewAt() != null && plan.reason() != null && plan.reason().startsWith("ARI window")
                     && !plan.renewAt().isBefore(w.start()) && plan.renewAt().isBefore(w.end())
                     && plan.renewAt().isAfter(now) ? plan.renewAt() : ri.chooseRenewalTime(now, random);
+            if (!at.isBefore(notAfter)) {
+                at = byLifetime; // a window ending after expiry must not let the certificate lapse
+            }
             Duration recheck = ri.retryAfter() == null ? ARI_LONG_TERM_ERROR : clamp(Duration.between(now, ri.retryAfter()));
             return new Plan(plan.serial(), at, "ARI window " + ri.suggestedWindow().start() + " to "
                     + ri.suggestedWindow().end() + " from " + ca.name()
