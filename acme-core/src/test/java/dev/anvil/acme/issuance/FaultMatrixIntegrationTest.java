@@ -507,7 +507,7 @@ class FaultMatrixIntegrationTest {
                 .isEqualTo(reachedPebble ? 1 : 2);
         assertThat(i.eventsOf(IssuanceEvent.Retrying.class)).singleElement()
                 .satisfies(r -> assertThat(r.step()).isEqualTo("finalize"));
-        assertThat(i.proxy.count("POST", FaultProxy.NEW_ORDER)).isEqualTo(1);
+        assertThat(i.reached(FaultProxy.NEW_ORDER, 201)).isEqualTo(1);
     }
 
     // =================================================================== persistent faults
@@ -580,7 +580,7 @@ class FaultMatrixIntegrationTest {
         i.assertIssuedWithStoredKey(issued);
         assertThat(i.eventsOf(IssuanceEvent.Resumed.class)).singleElement()
                 .satisfies(r -> assertThat(r.orderUrl()).isEqualTo(cp.orderUrl()));
-        assertThat(i.proxy.count("POST", FaultProxy.NEW_ORDER)).as("no second order").isEqualTo(1);
+        assertThat(i.reached(FaultProxy.NEW_ORDER, 201)).as("no second order").isEqualTo(1);
         assertThat(i.reached(FaultProxy.FINALIZE, 200)).isEqualTo(1);
     }
 
@@ -605,7 +605,7 @@ class FaultMatrixIntegrationTest {
                 .isBetween(before.plusSeconds(3600 - 1), after.plusSeconds(3600 + 1)));
         assertThat(Duration.between(before, after)).as("no sleeping").isLessThan(Duration.ofSeconds(3));
         assertThat(i.eventsOf(IssuanceEvent.Retrying.class)).isEmpty();
-        assertThat(i.proxy.count("POST", FaultProxy.NEW_ORDER)).isEqualTo(1);
+        assertThat(i.reached(FaultProxy.NEW_ORDER, 201)).isEqualTo(1);
         assertThat(i.hasCheckpoint()).isTrue();
     }
 
@@ -679,7 +679,7 @@ class FaultMatrixIntegrationTest {
             assertThat(r.orderUrl()).isEqualTo(cp.orderUrl());
             assertThat(r.state()).isEqualTo(IssuanceState.FAILED);
         });
-        assertThat(i.proxy.count("POST", FaultProxy.NEW_ORDER)).as("no second newOrder").isEqualTo(1);
+        assertThat(i.reached(FaultProxy.NEW_ORDER, 201)).as("no second newOrder").isEqualTo(1);
         assertThat(i.reached(FaultProxy.FINALIZE, 200)).as("no second finalize").isEqualTo(1);
         assertThat(i.proxy.count("POST", FaultProxy.NEW_ACCOUNT)).as("the stored account is reused")
                 .isEqualTo(accountsBefore);
@@ -733,7 +733,7 @@ class FaultMatrixIntegrationTest {
         i.assertIssuedWithStoredKey(issued);
         assertThat(issued.keyPair().getPublic()).isEqualTo(key);
         assertThat(issued.orderUrl()).isEqualTo(cp.orderUrl());
-        assertThat(i.proxy.count("POST", FaultProxy.NEW_ORDER)).isEqualTo(1);
+        assertThat(i.reached(FaultProxy.NEW_ORDER, 201)).isEqualTo(1);
         assertThat(i.reached(FaultProxy.FINALIZE, 200)).isEqualTo(1);
     }
 
