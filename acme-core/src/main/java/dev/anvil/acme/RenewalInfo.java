@@ -53,7 +53,7 @@ public record RenewalInfo(SuggestedWindow suggestedWindow, @JsonProperty("explan
             throw new IllegalArgumentException("certificate " + certificate.getSerialNumber().toString(16)
                     + " has no Authority Key Identifier; ARI cannot identify it");
         }
-        byte[] keyId = AuthorityKeyIdentifier.getInstance(ASN1OctetString.getInstance(ext).getOctets()).getKeyIdentifier();
+        byte[] keyId = AuthorityKeyIdentifier.getInstance(ASN1OctetString.getInstance(ext).getOctets()).getKeyIdentifierOctets();
         if (keyId == null) {
             throw new IllegalArgumentException("certificate's Authority Key Identifier has no keyIdentifier");
         }

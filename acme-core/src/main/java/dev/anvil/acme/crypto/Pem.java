@@ -38,7 +38,7 @@ public final class Pem {
         }
     }
 
-    public static String write(PemObject object) {
+    static String write(PemObject object) {
         StringWriter out = new StringWriter();
         try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
             writer.writeObject(object);

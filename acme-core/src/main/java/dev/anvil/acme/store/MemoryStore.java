@@ -9,6 +9,9 @@ public final class MemoryStore implements Store {
 
     private final Map<String, byte[]> values = new ConcurrentHashMap<>();
 
+    public MemoryStore() {
+    }
+
     @Override
     public Optional<byte[]> read(String key) {
         return Optional.ofNullable(values.get(Store.checkKey(key))).map(byte[]::clone);

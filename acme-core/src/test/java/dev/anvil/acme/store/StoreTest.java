@@ -2,7 +2,6 @@ package dev.anvil.acme.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -269,7 +268,7 @@ class StoreTest {
 
         @Test
         void filesAndDirectoriesAreOwnerOnly() throws IOException {
-            assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"), "POSIX file system");
+            assertThat(FileSystems.getDefault().supportedFileAttributeViews()).as("tests run on a POSIX file system").contains("posix");
             store.write("certificates/deep/er/example.com.pem", bytes("-----BEGIN PRIVATE KEY-----"));
             store.write("top.json", bytes("{}"));
             Set<PosixFilePermission> file = PosixFilePermissions.fromString("rw-------");
@@ -288,7 +287,7 @@ class StoreTest {
 
         @Test
         void replacingAFileWithLooserPermissionsTightensThem() throws IOException {
-            assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"), "POSIX file system");
+            assertThat(FileSystems.getDefault().supportedFileAttributeViews()).as("tests run on a POSIX file system").contains("posix");
             Path p = root.resolve("loose.pem");
             Files.writeString(p, "old");
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
