@@ -48,8 +48,6 @@ class RequestCountIntegrationTest {
 
             LOG.info("requests, new account ({}): {}", newAccountRequests.size(), newAccountRequests);
             LOG.info("requests, known account ({}): {}", knownAccountRequests.size(), knownAccountRequests);
-            System.out.printf("REQUEST COUNT new account: %d, known account: %d%n",
-                    newAccountRequests.size(), knownAccountRequests.size());
 
             // Floor: directory, nonce, [newAccount], newOrder, authz, challenge, order poll(s), finalize, order poll(s), cert.
             assertThat(newAccountRequests).filteredOn(r -> r.startsWith("HEAD")).hasSize(1);
@@ -81,8 +79,6 @@ class RequestCountIntegrationTest {
 
             LOG.info("engine requests, new account ({}): {}", newAccount.size(), newAccount);
             LOG.info("engine requests, known account ({}): {}", knownAccount.size(), knownAccount);
-            System.out.printf("ENGINE REQUEST COUNT new account: %d, known account: %d%n",
-                    newAccount.size(), knownAccount.size());
             assertThat(newAccount.size()).isBetween(10, 13);
             assertThat(knownAccount.size()).isBetween(9, 12);
             assertThat(knownAccount).noneMatch(r -> r.contains("sign-me-up"));
