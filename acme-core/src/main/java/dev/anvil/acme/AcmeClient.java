@@ -58,6 +58,14 @@ public final class AcmeClient {
         return directoryUrl;
     }
 
+    /**
+     * The HTTP client Anvil uses when none is injected (10/30/60 s timeouts, no redirects,
+     * TCP_NODELAY), shared so that every default user shares one connection pool.
+     */
+    public static OkHttpClient defaultHttpClient() {
+        return dev.anvil.acme.internal.DefaultHttp.client();
+    }
+
     /** The directory, fetched on first call and cached for the life of this client (network I/O once). */
     public Directory fetchDirectory() {
         Directory d = directory;

@@ -63,16 +63,19 @@ class RenewalIntegrationTest {
     static void start() {
         pebble = Pebble.builder().certificateValidityPeriod(VALIDITY_SECONDS).start();
         responder = Http01TestResponder.start(pebble.httpPort());
-        // Records every newOrder payload, to see what the engine sends.
+        // Records the payload of every newOrder that created an order (201), to see what the engine
+        // sends; a newOrder rejected for a bad nonce (5% of them) is sent again and not counted twice.
         http = pebble.httpClient().newBuilder().addInterceptor(chain -> {
             Request r = chain.request();
-            if ("POST".equals(r.method()) && r.url().toString().equals(newOrderUrl) && r.body() != null) {
+            okhttp3.Response response = chain.proceed(r);
+            if ("POST".equals(r.method()) && r.url().toString().equals(newOrderUrl) && r.body() != null
+                    && response.code() == 201) {
                 Buffer body = new Buffer();
                 r.body().writeTo(body);
                 JsonNode jws = MAPPER.readTree(body.readUtf8());
                 NEW_ORDERS.add(MAPPER.readTree(Base64.getUrlDecoder().decode(jws.path("payload").asText())));
             }
-            return chain.proceed(r);
+            return response;
         }).build();
         newOrderUrl = AcmeClient.builder(pebble.directoryUrl()).httpClient(http).build().fetchDirectory().newOrder();
     }

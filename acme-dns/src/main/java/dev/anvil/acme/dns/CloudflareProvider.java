@@ -67,9 +67,7 @@ public final class CloudflareProvider implements DnsProvider {
     private CloudflareProvider(Builder b) {
         this.baseUrl = b.baseUrl;
         this.token = b.token;
-        this.http = b.http != null ? b.http : new OkHttpClient.Builder()
-                .connectTimeout(Duration.ofSeconds(10)).readTimeout(Duration.ofSeconds(30))
-                .callTimeout(Duration.ofSeconds(60)).build();
+        this.http = b.http != null ? b.http : dev.anvil.acme.AcmeClient.defaultHttpClient();
         this.clock = b.clock;
         this.zoneIds.putAll(b.pinnedZones);
         this.pinned = Set.copyOf(b.pinnedZones.keySet());
@@ -367,7 +365,7 @@ public final class CloudflareProvider implements DnsProvider {
             return this;
         }
 
-        /** The HTTP client (proxies, timeouts, trust); default: a client with 10/30/60 s timeouts. */
+        /** The HTTP client (proxies, timeouts, trust); default: {@link dev.anvil.acme.AcmeClient#defaultHttpClient()}. */
         public Builder httpClient(OkHttpClient client) {
             this.http = Objects.requireNonNull(client, "client");
             return this;

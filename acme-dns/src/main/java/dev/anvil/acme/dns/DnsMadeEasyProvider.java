@@ -125,9 +125,7 @@ public final class DnsMadeEasyProvider implements DnsProvider {
         this.apiKey = b.apiKey;
         this.secretKey = b.secretKey;
         this.macKey = new SecretKeySpec(b.secretKey.getBytes(StandardCharsets.UTF_8), "HmacSHA1");
-        this.http = b.http != null ? b.http : new OkHttpClient.Builder()
-                .connectTimeout(Duration.ofSeconds(10)).readTimeout(Duration.ofSeconds(30))
-                .callTimeout(Duration.ofSeconds(60)).build();
+        this.http = b.http != null ? b.http : dev.anvil.acme.AcmeClient.defaultHttpClient();
         this.clock = b.clock;
         this.sleeper = b.sleeper;
         this.lowWater = b.lowWater;
@@ -559,7 +557,7 @@ public final class DnsMadeEasyProvider implements DnsProvider {
             return baseUrl(SANDBOX_URL);
         }
 
-        /** The HTTP client (proxies, timeouts, trust); default: a client with 10/30/60 s timeouts. */
+        /** The HTTP client (proxies, timeouts, trust); default: {@link dev.anvil.acme.AcmeClient#defaultHttpClient()}. */
         public Builder httpClient(OkHttpClient client) {
             this.http = Objects.requireNonNull(client, "client");
             return this;

@@ -432,7 +432,7 @@ public final class PowerDnsProvider implements DnsProvider {
             return this;
         }
 
-        /** The HTTP client: proxies, TLS trust, timeouts. Default 10 s connect, 30 s read. */
+        /** The HTTP client: proxies, TLS trust, timeouts. Default {@link dev.anvil.acme.AcmeClient#defaultHttpClient()}. */
         public Builder httpClient(OkHttpClient client) {
             this.http = Objects.requireNonNull(client, "client");
             return this;
@@ -446,8 +446,7 @@ public final class PowerDnsProvider implements DnsProvider {
 
         public PowerDnsProvider build() {
             if (http == null) {
-                http = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
-                        .readTimeout(Duration.ofSeconds(30)).callTimeout(Duration.ofSeconds(60)).build();
+                http = dev.anvil.acme.AcmeClient.defaultHttpClient();
             }
             return new PowerDnsProvider(this);
         }
