@@ -22,8 +22,6 @@ import dev.anvil.acme.testing.FaultProxy.Seen;
 import dev.anvil.acme.testing.Http01TestResponder;
 import dev.anvil.acme.testing.Pebble;
 import dev.anvil.acme.testing.TestSolvers;
-import java.io.IOException;
-import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -49,7 +47,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import javax.net.SocketFactory;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -146,7 +143,7 @@ class FaultMatrixIntegrationTest {
 
     private static OkHttpClient client(Pebble p) {
         // No silent re-sends by OkHttp: every retry must be the engine's own decision.
-        return p.httpClient().newBuilder().socketFactory(new NoDelaySockets())
+        return p.httpClient().newBuilder()
                 .readTimeout(Duration.ofMillis(READ_TIMEOUT_MS)).retryOnConnectionFailure(false).build();
     }
 
@@ -196,7 +193,7 @@ class FaultMatrixIntegrationTest {
         private static FaultProxy proxy(Pebble p) {
             String dir = p.directoryUrl();
             return FaultProxy.start(dir.substring(0, dir.length() - FaultProxy.DIRECTORY.length()),
-                    p.httpClient().newBuilder().socketFactory(new NoDelaySockets()).build(), p.tls().serverSslContext());
+                    p.httpClient().newBuilder().build(), p.tls().serverSslContext());
         }
 
         IssuanceEngine engine() {
@@ -793,47 +790,6 @@ class FaultMatrixIntegrationTest {
 
     // =================================================================== plumbing
 
-    /**
-     * Sockets with TCP_NODELAY. The JDK's TLS client writes its handshake's last flight and the
-     * request separately; with Nagle on, every new connection then waits for a delayed ACK
-     * (about 40 ms on Linux). The proxy answers with "Connection: close", so that would be paid
-     * on every request, twice (client to proxy, proxy to Pebble), and make the matrix five
-     * times slower without testing anything more.
-     */
-    private static final class NoDelaySockets extends SocketFactory {
-        private final SocketFactory plain = SocketFactory.getDefault();
-
-        private static Socket noDelay(Socket s) throws IOException {
-            s.setTcpNoDelay(true);
-            return s;
-        }
-
-        @Override
-        public Socket createSocket() throws IOException {
-            return noDelay(plain.createSocket());
-        }
-
-        @Override
-        public Socket createSocket(String host, int port) throws IOException {
-            return noDelay(plain.createSocket(host, port));
-        }
-
-        @Override
-        public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-            return noDelay(plain.createSocket(host, port, localHost, localPort));
-        }
-
-        @Override
-        public Socket createSocket(InetAddress host, int port) throws IOException {
-            return noDelay(plain.createSocket(host, port));
-        }
-
-        @Override
-        public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
-                throws IOException {
-            return noDelay(plain.createSocket(address, port, localAddress, localPort));
-        }
-    }
 
     private static void closeQuietly(AutoCloseable c) {
         try {

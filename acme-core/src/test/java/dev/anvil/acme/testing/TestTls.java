@@ -223,6 +223,8 @@ public final class TestTls {
      */
     public OkHttpClient.Builder httpClientBuilder() {
         return new OkHttpClient.Builder()
+                // Anvil's TCP_NODELAY sockets: without them each new TLS connection stalls ~40 ms.
+                .socketFactory(dev.anvil.acme.AcmeClient.defaultHttpClient().socketFactory())
                 .sslSocketFactory(sslSocketFactory(), trustManager)
                 .connectTimeout(Duration.ofSeconds(5))
                 .readTimeout(Duration.ofSeconds(30))
